@@ -12,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer/json"
 	"k8s.io/client-go/kubernetes/scheme"
-	kjson "sigs.k8s.io/json"
 )
 
 // coreDecoders holds strict decoders for built-in kinds (client-go's scheme)
@@ -58,6 +57,13 @@ func (c *coreDecoders) decoderFor(gvk schema.GroupVersionKind) runtime.Decoder {
 	return nil
 }
 
+// fieldPathError is implemented by the strict errors of sigs.k8s.io/json
+// (its FieldError interface).
+type fieldPathError interface {
+	error
+	FieldPath() string
+}
+
 // typeErrorField extracts the field from encoding/json's UnmarshalTypeError
 // message, which sigs.k8s.io/json does not export as a type:
 // "json: cannot unmarshal string into Go struct field StorageClass.allowVolumeExpansion of type bool".
@@ -79,7 +85,7 @@ func decodeStrict(dec runtime.Decoder, data []byte) []Problem {
 		}
 		for _, e := range strictErr.Errors() {
 			p := Problem{Message: e.Error()}
-			var fe kjson.FieldError
+			var fe fieldPathError
 			if errors.As(e, &fe) {
 				p.Path = fe.FieldPath()
 			}

@@ -103,7 +103,8 @@ func compileSchema(crd *apiextensionsv1.CustomResourceDefinition, version string
 
 // customResult is the outcome of validating one custom resource.
 type customResult struct {
-	unknown []string      // paths of fields not declared in the schema
+	metaErr error           // metadata cannot be decoded; nothing else was checked
+	unknown []string        // paths of fields not declared in the schema
 	errs    field.ErrorList // everything else
 	// skippedCEL is set when the CEL rules were not evaluated because of
 	// blocking errors, as the API server does.
@@ -117,11 +118,18 @@ func (c *compiledSchema) validate(ctx context.Context, obj map[string]any) custo
 	var res customResult
 
 	// Decoding: unstructuredSchemaCoercer.apply.
-	objectMeta, _, metaUnknown, err := schemaobjectmeta.GetObjectMetaWithOptions(obj, schemaobjectmeta.ObjectMetaOptions{ReturnUnknownFieldPaths: true})
+	objectMeta, foundMeta, metaUnknown, err := schemaobjectmeta.GetObjectMetaWithOptions(obj, schemaobjectmeta.ObjectMetaOptions{ReturnUnknownFieldPaths: true})
 	if err != nil {
-		res.errs = append(res.errs, field.Invalid(field.NewPath("metadata"), nil, err.Error()))
 		// Validating the rest would only produce noise about metadata.
+		res.metaErr = err
 		return res
+	}
+	if foundMeta {
+		// The API server writes the decoded metadata back, dropping unknown fields.
+		if err := schemaobjectmeta.SetObjectMeta(obj, objectMeta); err != nil {
+			res.metaErr = err
+			return res
+		}
 	}
 	res.unknown = append(res.unknown, metaUnknown...)
 	res.unknown = append(res.unknown, structuralpruning.PruneWithOptions(obj, c.structural, true, structuralschema.UnknownFieldPathOptions{TrackUnknownFieldPaths: true})...)

@@ -8,9 +8,10 @@ import (
 )
 
 // duplicateKeys finds mapping keys that occur more than once in one YAML
-// document and reports them by field path. It is only called after strict
-// YAML decoding failed, so it costs nothing for valid documents.
-func duplicateKeys(doc []byte) []Problem {
+// document and reports them by field path; lineOffset is added to line
+// numbers. It is only called after strict YAML decoding failed, so it costs
+// nothing for valid documents.
+func duplicateKeys(doc []byte, lineOffset int) []Problem {
 	var root yaml.Node
 	if err := yaml.Unmarshal(doc, &root); err != nil {
 		return nil
@@ -31,7 +32,7 @@ func duplicateKeys(doc []byte) []Problem {
 				if first, ok := seen[k.Value]; ok {
 					problems = append(problems, Problem{
 						Path:    child.String(),
-						Message: fmt.Sprintf("duplicate field %q (lines %d and %d of the document)", child.String(), first, k.Line),
+						Message: fmt.Sprintf("duplicate field %q (lines %d and %d)", child.String(), first+lineOffset, k.Line+lineOffset),
 					})
 					continue
 				}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -157,7 +158,18 @@ func TestValidObjects(t *testing.T) {
 		"NodePool":     validNodePool,
 		"EC2NodeClass": validEC2NodeClass,
 		"StorageClass": validStorageClass,
-		"ConfigMap":    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: kube-system}\ndata: {a: b}\n",
+		"NodeClaim": `
+apiVersion: karpenter.sh/v1
+kind: NodeClaim
+metadata: {name: arm64-abcde}
+spec:
+  nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
+  requirements:
+    - {key: kubernetes.io/arch, operator: In, values: [arm64]}
+  resources:
+    requests: {cpu: "1"}
+`,
+		"ConfigMap": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: kube-system}\ndata: {a: b}\n",
 		"Deployment": `
 apiVersion: apps/v1
 kind: Deployment
@@ -292,7 +304,18 @@ func TestValidateObjectCustomResources(t *testing.T) {
 			mutate: func(t *testing.T, o map[string]any) {
 				delete(obj(t, o, "metadata"), "name")
 			},
-			want: []want{{"metadata.name", "Required value: name or generateName is required"}},
+			want: []want{
+				{"metadata.name", "Required value: name or generateName is required"},
+				{"", skippedCELMessage},
+			},
+		},
+		{
+			name: "metadata of the wrong type",
+			doc:  validNodePool,
+			mutate: func(t *testing.T, o map[string]any) {
+				obj(t, o, "metadata")["labels"] = "team=platform"
+			},
+			want: []want{{"metadata.labels", "json: cannot unmarshal string into Go struct field ObjectMeta.labels of type map[string]string"}},
 		},
 		{
 			name: "namespace on a cluster-scoped kind is ignored like the API server does",
@@ -358,7 +381,9 @@ func TestValidateObjectCustomResources(t *testing.T) {
 			},
 			want: []want{
 				{"spec.subnetSelectorTerms", "subnetSelectorTerms cannot be empty"},
-				{"spec.subnetSelectorTerms", "spec.subnetSelectorTerms in body should have at least 1 items"},
+				// Quirk of the Karpenter rule !self.all(x, has(x.id) && has(x.tags)):
+				// all() is true for an empty list.
+				{"spec.subnetSelectorTerms", "'id' is mutually exclusive, cannot be set with a combination of other fields in a subnet selector term"},
 			},
 		},
 		{
@@ -445,6 +470,18 @@ spec:
       containers: [{name: c, image: nginx, imagePullPolicy: Always, port: 80}]
 `,
 			want: []want{{"spec.template.spec.containers[0].port", `unknown field "spec.template.spec.containers[0].port"`}},
+		},
+		{
+			name: "Deployment with a nested wrong type",
+			doc: `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d}
+spec:
+  replicas: two
+  selector: {matchLabels: {app: d}}
+`,
+			want: []want{{"spec.replicas", "json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32"}},
 		},
 		{
 			name: "Karpenter CRD decodes strictly",
@@ -547,8 +584,9 @@ metadata: {name: w}
 	if err != nil {
 		t.Fatalf("ValidateYAML: %v", err)
 	}
+	line := slices.Index(strings.Split(stream, "\n"), "  name: gp3") + 1 // 1-based line in the stream
 	wantProblems := []Problem{
-		{Document: 2, Kind: "StorageClass", Name: "gp2", Path: "metadata.name", Message: `duplicate field "metadata.name" (lines 4 and 5 of the document)`},
+		{Document: 2, Kind: "StorageClass", Name: "gp2", Path: "metadata.name", Message: fmt.Sprintf(`duplicate field "metadata.name" (lines %d and %d)`, line, line+1)},
 		{Document: 2, Kind: "StorageClass", Name: "gp2", Path: "parameterz", Message: `unknown field "parameterz"`},
 		{Document: 3, Message: "document is not a Kubernetes object: expected a mapping, got array"},
 		{Document: 4, Kind: "Widget", Name: "w", Message: "no schema for example.com/v1/Widget"},
@@ -604,7 +642,7 @@ func TestValidateObjectDoesNotModifyInput(t *testing.T) {
 func TestValidateObjectAcceptsGoTypes(t *testing.T) {
 	v := newValidator(t)
 	o := parse(t, validNodePool)
-	obj(t, o, "spec")["weight"] = 10                                                         // int, not int64
+	obj(t, o, "spec")["weight"] = 10                                                       // int, not int64
 	obj(t, o, "spec", "template", "spec", "requirements", 0)["values"] = []string{"arm64"} // not []any
 	checkProblems(t, v.ValidateObject(context.Background(), o), nil)
 }

@@ -116,25 +116,28 @@ func (v *Validator) ValidateObject(ctx context.Context, obj map[string]any) []Pr
 func (v *Validator) ValidateYAML(ctx context.Context, data []byte) ([]Problem, error) {
 	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
 	var problems []Problem
-	for doc := 0; ; {
+	// startLine is the stream line (1-based) on which raw starts. The reader
+	// drops the separator line that ends each document.
+	for doc, startLine, next := 0, 1, 1; ; startLine = next {
 		raw, err := r.Read()
 		if errors.Is(err, io.EOF) {
 			return problems, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("reading YAML document %d: %w", doc, err)
+			return nil, fmt.Errorf("reading YAML document %d (after line %d): %w", doc, startLine, err)
 		}
+		next = startLine + bytes.Count(raw, []byte("\n")) + 1
 		var dupes []Problem
-		js, err := sigsyaml.YAMLToJSONStrict(raw)
-		if err != nil {
+		js, strictErr := sigsyaml.YAMLToJSONStrict(raw)
+		if strictErr != nil {
 			// Most likely duplicate keys; anything else is a syntax error.
 			js, err = sigsyaml.YAMLToJSON(raw)
 			if err != nil {
-				return nil, fmt.Errorf("parsing YAML document %d: %w", doc, err)
+				return nil, fmt.Errorf("parsing YAML document %d (starting at line %d): %w", doc, startLine, err)
 			}
-			dupes = duplicateKeys(raw)
+			dupes = duplicateKeys(raw, startLine-1)
 			if len(dupes) == 0 {
-				dupes = []Problem{{Message: fmt.Sprintf("strict YAML decoding: %v", err)}}
+				dupes = []Problem{{Message: fmt.Sprintf("strict YAML decoding: %v", strictErr)}}
 			}
 		}
 		if isNull(js) {
@@ -243,6 +246,13 @@ func (v *Validator) validateCustom(ctx context.Context, ck *customKind, obj map[
 	if err := ctx.Err(); err != nil {
 		// CEL evaluation stops early on cancellation; its verdict is partial.
 		return nil, err
+	}
+	if res.metaErr != nil {
+		p := newProblem("metadata", res.metaErr.Error())
+		if m := typeErrorField.FindStringSubmatch(p.Message); m != nil {
+			p.Path = "metadata." + m[1]
+		}
+		return []Problem{p}, nil
 	}
 	var problems []Problem
 	unknown := slices.Clone(res.unknown)

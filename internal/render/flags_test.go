@@ -1,0 +1,7 @@
+package render
+
+import "flag"
+
+// update rewrites the golden files under testdata/ instead of comparing:
+// go test ./internal/render -update
+var update = flag.Bool("update", false, "rewrite golden files")
