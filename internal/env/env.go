@@ -126,8 +126,8 @@ func validateRendered(ctx context.Context, doc *spec.Document) (spec.Problems, i
 				return nil, 0, err
 			}
 			for _, p := range v.ValidateObject(ctx, obj) {
-				ps = append(ps, spec.Problem{File: m.Path, Path: p.Path,
-					Message: fmt.Sprintf("%s/%s is rejected by its schema: %s (a bug in eksenv's rendering, or a spec value the schema forbids)", p.Kind, p.Name, p.Message)})
+				ps = append(ps, doc.Place(spec.Problems{{Path: specPathOf(e, p),
+					Message: fmt.Sprintf("the rendered %s/%s (%s) would be rejected by the API server: %s: %s", p.Kind, p.Name, m.Path, p.Path, p.Message)}})...)
 			}
 			w, ok := placement.FromObject(o, catalog)
 			if !ok {
@@ -188,4 +188,18 @@ func WriteTree(dir string, t render.Tree) error {
 		}
 	}
 	return nil
+}
+
+// specPathOf names the spec field an object was rendered from, so that a
+// schema problem is reported where the user can fix it.
+func specPathOf(e *spec.Environment, p schema.Problem) string {
+	if p.Kind == "NodePool" || p.Kind == "EC2NodeClass" {
+		for i, np := range e.Spec.Karpenter.NodePools {
+			if np.Name == p.Name {
+				return fmt.Sprintf("spec.karpenter.nodePools[%d]", i)
+			}
+		}
+		return "spec.karpenter"
+	}
+	return "spec"
 }

@@ -50,7 +50,7 @@ func Components(e *spec.Environment) []Component {
 	return []Component{
 		{ID: "coredns", Title: "CoreDNS", Enabled: true, Workload: Workload{
 			Name: "Deployment/coredns", Kind: "Deployment", Namespace: SystemNamespace,
-			Labels: map[string]string{"k8s-app": "kube-dns", "eks.amazonaws.com/component": "coredns"},
+			Labels:   map[string]string{"k8s-app": "kube-dns", "eks.amazonaws.com/component": "coredns"},
 			CPUMilli: 100, MemoryMiB: 170}},
 		{ID: "karpenter", Title: "Karpenter controller", Enabled: true, MustBeOnFargate: true, Workload: Workload{
 			Name: "Deployment/karpenter", Kind: "Deployment", Namespace: e.Spec.Karpenter.Namespace,

@@ -13,13 +13,13 @@ func TestRoundFargate(t *testing.T) {
 		cpu, mem  int64
 		vcpu, gib float64
 	}{
-		{0, 0, 0.25, 0.5},         // no requests: the smallest size
-		{250, 512, 0.25, 1},       // 768 MiB with the overhead
-		{1000, 1024, 1, 2},        // 1.25 GiB, but 1 vCPU starts at 2 GB
-		{500, 4096, 1, 5},         // 4.25 GiB does not fit 0.5 vCPU (4 GB max)
-		{2000, 15 * 1024, 2, 16},  // 15.25 GiB rounds to 16
-		{4000, 30 * 1024, 8, 32},  // 30.25 GiB is over 4 vCPU's 30: 8 vCPU in 4 GB steps
-		{100, 1800, 0.5, 3},       // 2.01 GiB is over 0.25 vCPU's 2 GB
+		{0, 0, 0.25, 0.5},        // no requests: the smallest size
+		{250, 512, 0.25, 1},      // 768 MiB with the overhead
+		{1000, 1024, 1, 2},       // 1.25 GiB, but 1 vCPU starts at 2 GB
+		{500, 4096, 1, 5},        // 4.25 GiB does not fit 0.5 vCPU (4 GB max)
+		{2000, 15 * 1024, 2, 16}, // 15.25 GiB rounds to 16
+		{4000, 30 * 1024, 8, 32}, // 30.25 GiB is over 4 vCPU's 30: 8 vCPU in 4 GB steps
+		{100, 1800, 0.5, 3},      // 2.01 GiB is over 0.25 vCPU's 2 GB
 		{16000, 119 * 1024, 16, 120},
 	}
 	for _, c := range cases {

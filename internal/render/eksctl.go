@@ -183,8 +183,9 @@ func eksctlComponentIAM(e *spec.Environment, p Params, id string) (componentIAM,
 // access entries, Fargate profiles, EKS add-ons and the IAM roles of the
 // system components (EKS Pod Identity for those on EC2, IRSA for those on
 // Fargate, as placement decides). What eksctl cannot do — install
-// Karpenter 1.6.3, its NodePools and the rest of the system components —
-// the header comment says. Keys are sorted; the output is deterministic.
+// Karpenter (spec.karpenter.version), its NodePools and the rest of the
+// system components — the header comment says. Keys are sorted; the output
+// is deterministic.
 func ClusterConfig(e *spec.Environment, p Params) ([]byte, error) {
 	n := e.Names()
 	s := e.Spec
@@ -267,7 +268,9 @@ func ClusterConfig(e *spec.Environment, p Params) ([]byte, error) {
 			pia := eksctlPodIdentityAssociation{Namespace: ns, ServiceAccountName: sa, RoleName: ci.roleName,
 				PermissionPolicyARNs: ci.policyARNs, WellKnownPolicies: ci.wellKnown}
 			if ci.addon != "" {
-				// eksctl accepts no wellKnownPolicies here; ci has ARNs.
+				if ci.wellKnown != nil {
+					return nil, fmt.Errorf("eksctl: component %s: addon.podIdentityAssociations take no wellKnownPolicies", pc.ID)
+				}
 				a := addonCreds[ci.addon]
 				if a == nil {
 					a = &eksctlAddon{}

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -274,6 +273,9 @@ func TestClusterConfigFollowsEksctlRules(t *testing.T) {
 			Addons: []eksctlAddon{{Name: "aws-ebs-csi-driver", ServiceAccountRoleARN: "arn:aws:iam::1:role/r",
 				PodIdentityAssociations: []eksctlPodIdentityAssociation{{WellKnownPolicies: &eksctlWellKnown{AWSLoadBalancerController: true}}}}},
 		}
+		for _, v := range eksctlRuleViolations(c) {
+			t.Logf("found: %s", v)
+		}
 		if got := len(eksctlRuleViolations(c)); got < 12 {
 			t.Errorf("%d violations found in a config that breaks at least 12 rules: %v", got, eksctlRuleViolations(c))
 		}
@@ -289,6 +291,11 @@ func eksctlRuleViolations(c eksctlClusterConfig) []string {
 	}
 	if n := len(c.AvailabilityZones); n > 0 && n < 2 {
 		bad("only %d zone(s) specified, 2 are required", n)
+	}
+	switch c.AccessConfig.AuthenticationMode {
+	case "", "CONFIG_MAP", "API", "API_AND_CONFIG_MAP":
+	default:
+		bad("accessConfig.authenticationMode %q is not an EKS authentication mode", c.AccessConfig.AuthenticationMode)
 	}
 	if len(c.AccessConfig.AccessEntries) > 0 && c.AccessConfig.AuthenticationMode != "API" && c.AccessConfig.AuthenticationMode != "API_AND_CONFIG_MAP" {
 		bad("accessConfig.authenticationMode %q with access entries", c.AccessConfig.AuthenticationMode)
@@ -426,6 +433,13 @@ func TestClusterConfigMatchesEksctlSchema(t *testing.T) {
 		{"wrong NAT mode", func(m map[string]any) {
 			m["vpc"].(map[string]any)["nat"] = map[string]any{"gateway": "PerZone"}
 		}},
+		{"misspelt field in a list", func(m map[string]any) {
+			pia := m["addons"].([]any)[4].(map[string]any)["podIdentityAssociations"].([]any)[0].(map[string]any)
+			pia["serviceAccount"] = pia["serviceAccountName"]
+		}},
+		{"string for a boolean", func(m map[string]any) {
+			m["iam"].(map[string]any)["withOIDC"] = "true"
+		}},
 		{"field of eksenv's spec", func(m map[string]any) {
 			m["metadata"].(map[string]any)["kubernetesVersion"] = "1.33"
 		}},
@@ -517,45 +531,27 @@ func yamlInstance(t *testing.T, data []byte) any {
 	return v
 }
 
-var (
-	eksctlSchemaOnce sync.Once
-	eksctlSchemaDir  string
-	eksctlSchemaErr  error
-)
-
 // eksctlSchema compiles eksctl's schema.json, taken from the eksctl module
 // in the module cache (downloaded through the Go module proxy if needed).
 // eksctl is not a dependency of eksenv: go mod download runs in an empty
-// directory so go.mod is left alone.
+// directory, so go.mod is left alone.
 func eksctlSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	eksctlSchemaOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "eksctl-schema")
-		if err != nil {
-			eksctlSchemaErr = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		cmd := exec.Command("go", "mod", "download", "-json", eksctlModule)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		var info struct{ Dir, Error string }
-		if jerr := json.Unmarshal(out, &info); jerr == nil && info.Error != "" {
-			err = &downloadError{info.Error}
-		}
-		if err != nil {
-			eksctlSchemaErr = &downloadError{err.Error() + ": " + strings.TrimSpace(stderr.String()+" "+string(out))}
-			return
-		}
-		eksctlSchemaDir = info.Dir
-	})
-	if eksctlSchemaErr != nil {
-		t.Fatalf("go mod download %s: %v (run with -short to skip)", eksctlModule, eksctlSchemaErr)
+	cmd := exec.Command("go", "mod", "download", "-json", eksctlModule)
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	var info struct{ Dir, Error string }
+	if jerr := json.Unmarshal(out, &info); jerr != nil && err == nil {
+		err = jerr
 	}
-	path := filepath.Join(eksctlSchemaDir, filepath.FromSlash(eksctlSchemaPath))
+	if err != nil || info.Error != "" || info.Dir == "" {
+		t.Fatalf("go mod download %s: %v %s %s (needs the Go module proxy or a warm module cache; -short skips this test)",
+			eksctlModule, err, info.Error, strings.TrimSpace(stderr.String()))
+	}
+	path := filepath.Join(info.Dir, filepath.FromSlash(eksctlSchemaPath))
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -576,7 +572,3 @@ func eksctlSchema(t *testing.T) *jsonschema.Schema {
 	}
 	return sch
 }
-
-type downloadError struct{ msg string }
-
-func (e *downloadError) Error() string { return e.msg }

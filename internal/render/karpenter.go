@@ -57,7 +57,7 @@ func EC2NodeClass(e *spec.Environment, p spec.NodePool) *karpawsv1.EC2NodeClass 
 	}
 	discovery := map[string]string{DiscoveryTagKey: name}
 	return &karpawsv1.EC2NodeClass{
-		TypeMeta:   metav1.TypeMeta{APIVersion: NodeClassGroup+"/v1", Kind: "EC2NodeClass"},
+		TypeMeta:   metav1.TypeMeta{APIVersion: NodeClassGroup + "/v1", Kind: "EC2NodeClass"},
 		ObjectMeta: metav1.ObjectMeta{Name: p.Name, Labels: ownerLabels(e)},
 		Spec: karpawsv1.EC2NodeClassSpec{
 			Role:                       e.Names().KarpenterNodeRole,
@@ -124,7 +124,7 @@ func NodePool(e *spec.Environment, p spec.NodePool) (*karpv1.NodePool, error) {
 		labels[k] = v
 	}
 	np := &karpv1.NodePool{
-		TypeMeta:   metav1.TypeMeta{APIVersion: NodePoolGroup+"/v1", Kind: "NodePool"},
+		TypeMeta:   metav1.TypeMeta{APIVersion: NodePoolGroup + "/v1", Kind: "NodePool"},
 		ObjectMeta: metav1.ObjectMeta{Name: p.Name, Labels: ownerLabels(e)},
 		Spec: karpv1.NodePoolSpec{
 			Template: karpv1.NodeClaimTemplate{

@@ -84,8 +84,8 @@ func RoleARN(e *spec.Environment, p Params, key string) string {
 // karpenter/karpenter-node-role-trust-policy.json); the others go under iam/.
 func IAMFiles(e *spec.Environment, p Params) ([]File, error) {
 	seedPaths := map[string]string{
-		e.Names().LoadBalancerPolicy:     "eks/iam_policy.json",
-		e.Names().KarpenterPolicy:        "karpenter/karpenter-policy.json",
+		e.Names().LoadBalancerPolicy:           "eks/iam_policy.json",
+		e.Names().KarpenterPolicy:              "karpenter/karpenter-policy.json",
 		"trust:" + e.Names().KarpenterNodeRole: "karpenter/karpenter-node-role-trust-policy.json",
 	}
 	var out []File

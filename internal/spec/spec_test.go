@@ -14,7 +14,7 @@ import (
 var testNow = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 
 type want struct {
-	line, col int
+	line, col  int
 	path, text string
 }
 

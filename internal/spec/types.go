@@ -24,7 +24,8 @@ type Environment struct {
 type Metadata struct {
 	// Name is the EKS cluster name and the base of every derived name (IAM
 	// roles, queue, bucket, security groups). Lower-case letters, digits and
-	// hyphens, starting with a letter.
+	// hyphens, starting with a letter and not ending with a hyphen; at most
+	// 35 characters, so that every derived IAM role name fits.
 	Name string `json:"name"`
 }
 
@@ -52,7 +53,8 @@ type Spec struct {
 	LoadBalancerController LoadBalancerController `json:"loadBalancerController"`
 	// Portainer configures the Portainer CE web UI.
 	Portainer Portainer `json:"portainer"`
-	// Access gives IAM principals access to the cluster (the console fix).
+	// Access gives IAM principals access to the cluster, so that the EKS
+	// console shows cluster resources to them.
 	Access Access `json:"access"`
 	// Tags are added to every AWS resource eksenv creates, beside
 	// eksenv.dev/environment.
@@ -81,7 +83,7 @@ type Network struct {
 
 // ExistingVPC names a VPC and subnets that eksenv uses but does not own.
 type ExistingVPC struct {
-	// VPCID is the id of the VPC, vpc-....
+	// VPCID is the id of the VPC, for example vpc-0123abcd.
 	VPCID string `json:"vpcID"`
 	// PrivateSubnetIDs host the nodes and Fargate pods; at least two zones.
 	PrivateSubnetIDs []string `json:"privateSubnetIDs"`
@@ -92,7 +94,8 @@ type ExistingVPC struct {
 // Fargate lists the Fargate profiles.
 type Fargate struct {
 	// Profiles are created one at a time, in this order. A pod runs on
-	// Fargate when a selector of a profile matches it.
+	// Fargate when a selector of a profile matches it. Left out, the default
+	// system profile is used; an empty list means no Fargate at all.
 	Profiles []FargateProfile `json:"profiles"`
 }
 
@@ -132,6 +135,8 @@ type Karpenter struct {
 	// Controller sizes the controller pod (requests equal limits).
 	Controller Resources `json:"controller"`
 	// NodePools are the Karpenter NodePools, each with its own EC2NodeClass.
+	// Left out, the default amd64 and arm64 pools are used; an empty list
+	// means none (and nothing could run on EC2).
 	NodePools []NodePool `json:"nodePools"`
 }
 
@@ -147,7 +152,8 @@ type Resources struct {
 type NodePool struct {
 	// Name of the NodePool and its EC2NodeClass, unique.
 	Name string `json:"name"`
-	// Architectures the pool may launch: arm64, amd64.
+	// Architectures the pool may launch: arm64, amd64. Defaults to the
+	// pool's name when that is arm64 or amd64; otherwise it must be set.
 	Architectures []string `json:"architectures"`
 	// CapacityTypes the pool may launch: spot, on-demand. With both,
 	// Karpenter prefers Spot and falls back to On-Demand.
@@ -161,7 +167,8 @@ type NodePool struct {
 	Zones []string `json:"zones"`
 	// Limits cap the total resources of the pool's nodes.
 	Limits Resources `json:"limits"`
-	// Weight orders pools; the higher weight is tried first.
+	// Weight orders pools; the higher weight is tried first. The default
+	// amd64 pool has 10, so pods that do not ask for arm64 land on amd64.
 	Weight int `json:"weight"`
 	// Labels are added to the pool's nodes.
 	Labels map[string]string `json:"labels"`
@@ -222,7 +229,8 @@ type EFS struct {
 type S3 struct {
 	// Enabled creates the bucket and installs the Mountpoint CSI driver.
 	Enabled *bool `json:"enabled"`
-	// BucketName; empty derives <name>-<account id>-<region>.
+	// BucketName is the bucket's name; empty derives
+	// <name>-<account id>-<region>, unique across AWS.
 	BucketName string `json:"bucketName"`
 }
 
@@ -254,7 +262,8 @@ type Portainer struct {
 	// internal-alb (an ALB inside the VPC), internet-alb (reachable from the
 	// internet) or loadBalancer (an internal NLB).
 	Expose string `json:"expose"`
-	// Storage is efs (works on Fargate) or ebs (EC2 only).
+	// Storage is efs (works on Fargate) or ebs (EC2 only). Defaults to efs,
+	// or ebs when EFS is disabled.
 	Storage string `json:"storage"`
 	// Size of the data volume, e.g. 10Gi.
 	Size string `json:"size"`

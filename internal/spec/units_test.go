@@ -122,3 +122,12 @@ func TestPlaceFallsBackToParent(t *testing.T) {
 		t.Errorf("version at %v", got)
 	}
 }
+
+func TestFargateProfileReservedPrefix(t *testing.T) {
+	e := Default()
+	e.Spec.Fargate.Profiles[0].Name = "eks-system"
+	ps := Validate(e, Options{})
+	if len(ps) != 1 || ps[0].Path != "spec.fargate.profiles[0].name" || !strings.Contains(ps[0].Message, "reserves") {
+		t.Fatalf("got %v", ps)
+	}
+}

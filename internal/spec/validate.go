@@ -234,6 +234,8 @@ func checkFargate(r *Reporter, e *Environment) {
 			r.Errorf(pp+".name", "missing; every profile needs a name")
 		case !profileRE.MatchString(p.Name):
 			r.Errorf(pp+".name", "%q must be letters, digits, hyphens and underscores, at most 100 characters", p.Name)
+		case strings.HasPrefix(p.Name, "eks-"):
+			r.Errorf(pp+".name", "%q starts with eks-, which EKS reserves for its own profiles", p.Name)
 		}
 		if j, dup := seen[p.Name]; dup && p.Name != "" {
 			r.Errorf(pp+".name", "%q is also the name of profile %d; profile names must be unique", p.Name, j)
