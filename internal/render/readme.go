@@ -107,3 +107,34 @@ func labelList(labels map[string]string) string {
 }
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
+
+// ConsoleAccessGuide explains the EKS console's "no access to Kubernetes
+// objects" problem and how this environment fixes it.
+func ConsoleAccessGuide(e *spec.Environment) []byte {
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	n := e.Names().Cluster
+	w("# EKS console access for %s\n\n", n)
+	w("The EKS console shows a cluster's nodes, workloads and resources only to an IAM principal that the cluster itself authorizes. ")
+	w("Whoever created the cluster is not automatically that principal when another role signs in to the console, so the console says ")
+	w("\"Your current IAM principal doesn't have access to Kubernetes objects on this cluster\".\n\n")
+	w("## The fix eksenv applies\n\n")
+	w("The cluster uses authentication mode `%s`, which allows access entries. For each admin in `spec.access.admins`, eksenv creates an access entry of type `STANDARD` ", e.Spec.Access.AuthenticationMode)
+	w("and associates `arn:%s:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy` with cluster scope.\n\n", e.Partition())
+	if len(e.Spec.Access.Admins) == 0 {
+		w("This environment lists no admins yet. Add the role you sign in to the console with (a role ARN, not an assumed-role session ARN) to `spec.access.admins` and run `eksenv up`, or grant it directly:\n\n")
+	} else {
+		w("Admins of this environment:\n\n")
+		for _, a := range e.Spec.Access.Admins {
+			w("- `%s`\n", a)
+		}
+		w("\nTo add another one without editing the file:\n\n")
+	}
+	w("```sh\neksenv access grant arn:%s:iam::${AWS_ACCOUNT_ID}:role/YOUR-ROLE --policy admin\n```\n\n", e.Partition())
+	w("Access entries are eventually consistent: the console may need a minute after the grant.\n\n")
+	w("## Doing it by hand\n\n")
+	w("1. Check the cluster's authentication mode allows access entries (`API` or `API_AND_CONFIG_MAP`); switching from `CONFIG_MAP` is one way only.\n")
+	w("2. Create an access entry for the role's ARN with type `STANDARD`.\n")
+	w("3. Associate `AmazonEKSClusterAdminPolicy` (or `AmazonEKSViewPolicy` for read-only) with scope `cluster`.\n")
+	return []byte(b.String())
+}

@@ -102,6 +102,8 @@ func Render(e *spec.Environment, p Params) (Tree, error) {
 		add(d.Path, d.Data)
 	}
 	sort.Slice(t, func(i, j int) bool { return t[i].Path < t[j].Path })
+	t = append(t, File{Path: "eks/fix-eks-web-console-access.md", Data: ConsoleAccessGuide(e)})
+	sort.Slice(t, func(i, j int) bool { return t[i].Path < t[j].Path })
 	readme := Readme(e, t)
 	t = append(t, File{Path: "README.md", Data: readme})
 	sort.Slice(t, func(i, j int) bool { return t[i].Path < t[j].Path })
