@@ -32,6 +32,7 @@ const (
 	ActionUpdate  Action = "update"
 	ActionDelete  Action = "delete"
 	ActionRefused Action = "refused" // a resource of that name that eksenv does not own
+	ActionKeep    Action = "keep"    // destroy leaves it, for the reason given
 )
 
 // Outcome is how a step ended.
@@ -422,6 +423,12 @@ func (r *runner) destroy(ctx context.Context, k Key) error {
 		return nil
 	case !obs.Exists:
 		r.update(k, func(s *Step) { s.Outcome = OutcomeDone })
+		return nil
+	case obs.Retain != "":
+		r.update(k, func(s *Step) {
+			s.Action, s.Reasons, s.Outcome = ActionKeep, []string{obs.Retain}, OutcomeDone
+		})
+		r.event(k, PhaseDone, "kept: "+obs.Retain)
 		return nil
 	}
 	r.update(k, func(s *Step) { s.Action, s.Reasons = ActionDelete, []string{"owned by the environment"} })

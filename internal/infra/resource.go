@@ -31,6 +31,9 @@ type Observation struct {
 	// Foreign is set when something of that name exists but eksenv does not
 	// own it: eksenv never adopts, changes or deletes such a resource.
 	Foreign string
+	// Retain, when set, keeps the resource on destroy and says why (data
+	// kept without --delete-data, an account-wide service-linked role).
+	Retain string
 }
 
 // Output returns an output value ("" when absent).
