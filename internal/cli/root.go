@@ -22,6 +22,8 @@ const (
 	ExitOK      = 0
 	ExitFailure = 1
 	ExitUsage   = 2
+	// ExitChanges is plan --detailed-exitcode's "something would change".
+	ExitChanges = 2
 )
 
 // IO is where a command reads and writes, and its clock.
@@ -33,6 +35,8 @@ type IO struct {
 	Now func() time.Time
 	// Version is the build's version string.
 	Version string
+	// AWS says how commands reach AWS (tests point it at the sandbox).
+	AWS env.AWSOptions
 }
 
 // exitError carries an exit code; its message, if any, was not yet printed.
@@ -132,6 +136,10 @@ there is none.`,
 		newValidate(st),
 		newRender(st),
 		newExplain(st),
+		newPlan(st),
+		newUp(st),
+		newDown(st),
+		newStatus(st),
 	)
 	for _, c := range root.Commands() {
 		wrapArgs(c)

@@ -168,9 +168,9 @@ func Run(ctx context.Context, g *Graph, mode Mode, s *State, opts Options) (*Res
 		seed = rand.Uint64()
 	}
 	r.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	s.events = func(k Key, msg string) {
+	s.OnReport(func(k Key, msg string) {
 		opts.Events(Event{Time: opts.Now(), Key: k, Phase: PhaseWaiting, Message: msg})
-	}
+	})
 	for _, k := range g.Order() {
 		r.steps[k] = &Step{Key: k, Description: g.Resource(k).Describe(), Action: ActionNone}
 	}

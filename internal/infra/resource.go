@@ -62,6 +62,9 @@ type State struct {
 	events func(Key, string)
 }
 
+// OnReport sets where Report sends its messages (Run sets it to its events).
+func (s *State) OnReport(f func(Key, string)) { s.events = f }
+
 // Report tells the progress view what a resource is doing or waiting for,
 // e.g. "cluster CREATING, 4m10s so far".
 func (s *State) Report(k Key, msg string) {
