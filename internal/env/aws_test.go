@@ -350,8 +350,10 @@ func TestResumeAfterCancel(t *testing.T) {
 			}
 			plan, err := connectTo(t, ctx, doc, cfg).Plan(ctx)
 			must(t, err)
-			if plan.Changes() != 0 {
-				t.Errorf("plan after resume has %d changes", plan.Changes())
+			for _, st := range plan.Steps {
+				if st.Action != infra.ActionNone {
+					t.Errorf("plan after resume: %s %s: %v", st.Action, st.Key, st.Reasons)
+				}
 			}
 			rep, err := connectTo(t, ctx, doc, cfg).Down(ctx, DownOptions{})
 			must(t, err)
@@ -440,7 +442,7 @@ func TestBadZone(t *testing.T) {
 	doc := load(t, "apiVersion: eksenv.dev/v1alpha1\nkind: Environment\nmetadata: {name: demo}\nspec:\n  region: us-west-1\n  availabilityZones: [us-west-1b, us-west-1c]\n")
 	_, err := Connect(context.Background(), doc, AWSOptions{Config: &cfg, Now: testNow})
 	var pe *ProblemsError
-	if !errors.As(err, &pe) || !strings.Contains(err.Error(), `eksenv.yaml:5:35: spec.availabilityZones[1]: "us-west-1c" is not a zone of us-west-1 in this account`) {
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), `eksenv.yaml:6:35: spec.availabilityZones[1]: "us-west-1c" is not a zone of us-west-1 in this account`) {
 		t.Fatalf("got %v", err)
 	}
 	if n := sb.MutatingCalls(); n != 0 {

@@ -19,6 +19,12 @@
 //
 // # The gaps filled (the one place eksenv says what moto lacks)
 //
+// Bucket policies: moto applies a policy's Deny statements to object calls
+// but ignores their conditions, so a TLS-only policy (deny when
+// aws:SecureTransport is false) refuses every object call. The proxy keeps
+// bucket policies itself (Put stores, Get answers, Delete and DeleteBucket
+// forget) and never forwards them to moto.
+//
 // The cluster security group: EKS makes one per cluster in its VPC and
 // reports it as resourcesVpcConfig.clusterSecurityGroupId; moto reports
 // none. The proxy creates it in moto (in the VPC of the cluster's first

@@ -48,6 +48,8 @@ type proxy struct {
 	nats     map[string]*natRec
 	oidc     map[string]*oidcOverlay // by provider ARN
 	efs      map[string]*efsOverlay  // by region/file system id
+	// bucketPolicies holds bucket policies by bucket (s3policy.go).
+	bucketPolicies map[string][]byte
 }
 
 func newProxy(target *url.URL, opts Options) *proxy {
@@ -67,6 +69,7 @@ func newProxy(target *url.URL, opts Options) *proxy {
 		nats:            map[string]*natRec{},
 		oidc:            map[string]*oidcOverlay{},
 		efs:             map[string]*efsOverlay{},
+		bucketPolicies:  map[string][]byte{},
 	}
 	p.eksOps = p.eksOperations()
 	p.rp = &httputil.ReverseProxy{
@@ -145,6 +148,11 @@ func (p *proxy) handler(c *call) handlerFunc {
 		case "AddClientIDToOpenIDConnectProvider", "RemoveClientIDFromOpenIDConnectProvider",
 			"GetOpenIDConnectProvider", "DeleteOpenIDConnectProvider":
 			return p.handleOIDC
+		}
+	case "s3":
+		switch c.operation {
+		case "PutBucketPolicy", "GetBucketPolicy", "DeleteBucketPolicy", "DeleteBucket":
+			return p.handleBucketPolicy
 		}
 	case "elasticfilesystem":
 		switch c.operation {
@@ -258,6 +266,7 @@ func (p *proxy) resetState() {
 	p.nats = map[string]*natRec{}
 	p.oidc = map[string]*oidcOverlay{}
 	p.efs = map[string]*efsOverlay{}
+	p.bucketPolicies = map[string][]byte{}
 }
 
 func (p *proxy) resetCalls() {
