@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/eksenv/eksenv/internal/cli"
 )
@@ -17,7 +18,13 @@ var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Run(ctx, os.Args[1:], cli.IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Version: version})
+	st := cli.IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Version: version}
+	// EKSENV_POLL shortens the polling of asynchronous AWS states (against
+	// the local sandbox, whose latencies are scaled down).
+	if d, err := time.ParseDuration(os.Getenv("EKSENV_POLL")); err == nil && d > 0 {
+		st.AWS.Poll = d
+	}
+	code := cli.Run(ctx, os.Args[1:], st)
 	stop()
 	os.Exit(code)
 }

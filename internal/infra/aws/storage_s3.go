@@ -178,7 +178,19 @@ func (r *bucketResource) Observe(ctx context.Context, s *infra.State) (infra.Obs
 		return obs, err
 	}
 	if !r.c.Owned(tags) {
-		obs.Foreign = r.c.notOwnedMessage("an S3 bucket", r.name())
+		// S3 cannot tag a bucket as it creates it: an up interrupted between
+		// CreateBucket and PutBucketTagging leaves the derived name, in this
+		// account, with no tags and nothing in it. That is ours to finish;
+		// anything else of that name is not.
+		objects, others, err := r.contents(ctx)
+		if err != nil {
+			return obs, err
+		}
+		if len(tags) > 0 || objects+others > 0 {
+			obs.Foreign = r.c.notOwnedMessage("an S3 bucket", r.name())
+			return obs, nil
+		}
+		obs.Changes = append(obs.Changes, "untagged and empty: an interrupted create, finished now")
 		return obs, nil
 	}
 	d, err := r.drift(ctx)
