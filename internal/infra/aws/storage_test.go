@@ -183,6 +183,16 @@ func TestBucketNotOwned(t *testing.T) {
 		t.Fatal(err)
 	}
 	rs := []infra.Resource{&bucketResource{c: c, api: c.C.S3}}
+	// Empty and untagged: what an up killed between CreateBucket and
+	// PutBucketTagging leaves. That one is finished, not refused.
+	plan, err := iqsRun(t, infra.ModePlan, rs)
+	if err != nil || iqsStep(t, plan, KeyBucket).Action != infra.ActionUpdate {
+		t.Fatalf("an empty untagged bucket should be finished: %v %+v", err, iqsStep(t, plan, KeyBucket))
+	}
+	// With someone's tag it is someone's bucket.
+	if _, err := c.C.S3.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: bucket, Tagging: &s3types.Tagging{TagSet: []s3types.Tag{{Key: sdk.String("team"), Value: sdk.String("other")}}}}); err != nil {
+		t.Fatal(err)
+	}
 	res, err := iqsRun(t, infra.ModeApply, rs)
 	if err == nil {
 		t.Fatal("apply succeeded over a bucket eksenv does not own")
