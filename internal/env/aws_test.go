@@ -449,3 +449,36 @@ func TestBadZone(t *testing.T) {
 		t.Errorf("%d mutating calls before the zone was refused", n)
 	}
 }
+
+// TestAddressLimit: the account's elastic IP limit fails the NAT gateway's
+// address with AWS's code and message; what depends on it is not attempted,
+// the rest is done, and an up after the limit is raised converges.
+func TestAddressLimit(t *testing.T) {
+	sb, cfg := startSandbox(t)
+	ctx := context.Background()
+	doc := spec.DefaultDocument()
+	sb.FailOperation(sandbox.OperationError{Operation: "ec2:AllocateAddress", Code: "AddressLimitExceeded", Message: "The maximum number of addresses has been reached."})
+	res, err := connectTo(t, ctx, doc, cfg).Apply(ctx)
+	if !errors.Is(err, infra.ErrFailed) {
+		t.Fatalf("up with no address left: %v", err)
+	}
+	eip, _ := res.Step(awsinfra.KeyEIP("us-west-2a"))
+	if eip.Outcome != infra.OutcomeFailed || !strings.Contains(eip.Error, "AddressLimitExceeded") || !strings.Contains(eip.Error, "maximum number of addresses") {
+		t.Fatalf("EIP step: %+v", eip)
+	}
+	if nat, _ := res.Step(awsinfra.KeyNAT("us-west-2a")); nat.Outcome != infra.OutcomeSkipped {
+		t.Errorf("NAT gateway attempted without its address: %+v", nat)
+	}
+	if vpc, _ := res.Step(awsinfra.KeyVPC); vpc.Outcome != infra.OutcomeDone {
+		t.Errorf("independent steps not done: %+v", vpc)
+	}
+	sb.ClearOperationErrors()
+	if _, err := connectTo(t, ctx, doc, cfg).Apply(ctx); err != nil {
+		t.Fatalf("up after the limit was raised: %v", err)
+	}
+	rep, err := connectTo(t, ctx, doc, cfg).Down(ctx, DownOptions{})
+	must(t, err)
+	if !rep.Clean() {
+		t.Errorf("left: %v", rep.Left)
+	}
+}

@@ -19,6 +19,10 @@
 //
 // # The gaps filled (the one place eksenv says what moto lacks)
 //
+// Conditions only a real account reaches (an account limit such as
+// AddressLimitExceeded on AllocateAddress) are played with FailOperation,
+// which answers one operation with a given AWS error in its protocol.
+//
 // Bucket policies: moto applies a policy's Deny statements to object calls
 // but ignores their conditions, so a TLS-only policy (deny when
 // aws:SecureTransport is false) refuses every object call. The proxy keeps

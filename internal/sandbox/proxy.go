@@ -40,6 +40,7 @@ type proxy struct {
 	mutating int
 	latency  Latency
 	faults   faultConfig
+	opErrors map[string]OperationError // inject.go
 	rng      *rand.Rand
 	seed     int64
 
@@ -62,6 +63,7 @@ func newProxy(target *url.URL, opts Options) *proxy {
 		clusterEndpoint: opts.ClusterEndpoint,
 		now:             time.Now,
 		calls:           map[string]int{},
+		opErrors:        map[string]OperationError{},
 		latency:         opts.Latency,
 		rng:             newFaultRand(opts.Seed),
 		seed:            opts.Seed,
@@ -104,6 +106,11 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c, err := classify(r, p.region)
 	if err != nil {
 		writeRESTJSONError(w, http.StatusBadRequest, "SandboxBadRequest", "sandbox: read request: "+err.Error(), nil)
+		return
+	}
+	if e, ok := p.operationError(c); ok {
+		p.record(c)
+		writeOperationError(w, c, e)
 		return
 	}
 	if f, ok := p.record(c); ok {
