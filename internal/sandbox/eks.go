@@ -236,3 +236,23 @@ func escapePath(segs ...string) (path, rawPath string) {
 	}
 	return path, rawPath
 }
+
+// forwardObject forwards q to moto and decodes the named object of a
+// successful reply; on failure it has answered w already.
+func (p *proxy) forwardObject(w http.ResponseWriter, q *eksReq, name string) (map[string]any, bool) {
+	m, err := p.forward(q.ctx, q.r, q.call)
+	if err != nil {
+		p.badGateway(w, q.call, err)
+		return nil, false
+	}
+	if !m.ok() {
+		relay(w, m, m.body)
+		return nil, false
+	}
+	obj, err := decodeObject(m.body, name)
+	if err != nil {
+		p.badGateway(w, q.call, err)
+		return nil, false
+	}
+	return obj, true
+}

@@ -233,18 +233,8 @@ func (p *proxy) eksCreateCluster(w http.ResponseWriter, q *eksReq) {
 		p.reply(w, q, nil, errInUse("Cluster already exists with name: "+in.Name).with("clusterName", in.Name))
 		return
 	}
-	m, err := p.forward(q.ctx, q.r, q.call)
-	if err != nil {
-		p.badGateway(w, q.call, err)
-		return
-	}
-	if !m.ok() {
-		relay(w, m, m.body)
-		return
-	}
-	obj, err := decodeObject(m.body, "cluster")
-	if err != nil {
-		p.badGateway(w, q.call, err)
+	obj, ok := p.forwardObject(w, q, "cluster")
+	if !ok {
 		return
 	}
 	c := newClusterRec(q.region, in.Name, str(obj["arn"]), str(obj["version"]))
@@ -328,18 +318,8 @@ func (p *proxy) eksDeleteCluster(w http.ResponseWriter, q *eksReq) {
 		p.reply(w, q, nil, errInUse(msg).with("clusterName", name))
 		return
 	}
-	m, err := p.forward(q.ctx, q.r, q.call)
-	if err != nil {
-		p.badGateway(w, q.call, err)
-		return
-	}
-	if !m.ok() {
-		relay(w, m, m.body)
-		return
-	}
-	obj, err := decodeObject(m.body, "cluster")
-	if err != nil {
-		p.badGateway(w, q.call, err)
+	obj, ok := p.forwardObject(w, q, "cluster")
+	if !ok {
 		return
 	}
 	p.decorateCluster(obj, c, q)

@@ -86,18 +86,8 @@ func (p *proxy) eksCreateFargateProfile(w http.ResponseWriter, q *eksReq) {
 			in.Name, cluster, busy, st)).with("clusterName", cluster))
 		return
 	}
-	m, err := p.forward(q.ctx, q.r, q.call)
-	if err != nil {
-		p.badGateway(w, q.call, err)
-		return
-	}
-	if !m.ok() {
-		relay(w, m, m.body)
-		return
-	}
-	obj, err := decodeObject(m.body, "fargateProfile")
-	if err != nil {
-		p.badGateway(w, q.call, err)
+	obj, ok := p.forwardObject(w, q, "fargateProfile")
+	if !ok {
 		return
 	}
 	c.fargate[in.Name] = &fargateRec{created: q.now}
@@ -146,18 +136,8 @@ func (p *proxy) eksDeleteFargateProfile(w http.ResponseWriter, q *eksReq) {
 			name, cluster, busy, st)).with("clusterName", cluster))
 		return
 	}
-	m, err := p.forward(q.ctx, q.r, q.call)
-	if err != nil {
-		p.badGateway(w, q.call, err)
-		return
-	}
-	if !m.ok() {
-		relay(w, m, m.body)
-		return
-	}
-	obj, err := decodeObject(m.body, "fargateProfile")
-	if err != nil {
-		p.badGateway(w, q.call, err)
+	obj, ok := p.forwardObject(w, q, "fargateProfile")
+	if !ok {
 		return
 	}
 	obj["status"] = "DELETING"
