@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/eksenv/eksenv/internal/env"
+	"github.com/eksenv/eksenv/internal/infra"
 	awsinfra "github.com/eksenv/eksenv/internal/infra/aws"
 	"github.com/eksenv/eksenv/internal/sandbox"
 	"github.com/eksenv/eksenv/internal/spec"
@@ -61,9 +63,23 @@ func TestPlanUpStatusDownCommands(t *testing.T) {
 	if sb.MutatingCalls() != 0 {
 		t.Fatalf("refused up changed things: %d calls", sb.MutatingCalls())
 	}
-	code, out, errOut = runAWS(t, opts, "up", "--yes")
-	if code != ExitOK || !strings.Contains(out, "✓ create EKS cluster eks-env (Kubernetes 1.33)") || !strings.Contains(out, "Environment eks-env is up: 51 changes applied.") {
+	code, out, errOut = runAWS(t, opts, "up", "--yes", "-o", "json")
+	if code != ExitOK {
 		t.Fatalf("up: %d\n%s\n%s", code, out, errOut)
+	}
+	// -o json is an event stream: one JSON event per line.
+	clusterDone := false
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var ev infra.Event
+		if err := json.Unmarshal([]byte(line), &ev); err != nil || ev.Phase == "" {
+			t.Fatalf("not an event: %q (%v)", line, err)
+		}
+		if ev.Key == awsinfra.KeyCluster && ev.Phase == infra.PhaseDone && ev.Message == "create" {
+			clusterDone = true
+		}
+	}
+	if !clusterDone {
+		t.Fatalf("no done event for the cluster:\n%s", out)
 	}
 	code, out, _ = runAWS(t, opts, "plan", "--detailed-exitcode")
 	if code != ExitOK || !strings.Contains(out, "No changes: 51 resources are as the spec says.") {
@@ -160,8 +176,12 @@ func TestKilledUpResumes(t *testing.T) {
 	}
 	again := exec.Command(bin, "up", "--yes")
 	again.Dir, again.Env = dir, cmdEnv
-	if b, err := again.CombinedOutput(); err != nil {
+	b, err := again.CombinedOutput()
+	if err != nil {
 		t.Fatalf("resumed up: %v\n%s", err, b)
+	}
+	if !strings.Contains(string(b), "✓ create EKS cluster eks-env (Kubernetes 1.33)") || !strings.Contains(string(b), "Environment eks-env is up") {
+		t.Errorf("resumed up's progress lines:\n%s", b)
 	}
 	cfg := sandboxIO(t, sb).Config
 	counts := map[string]int{}
