@@ -140,6 +140,7 @@ there is none.`,
 		newUp(st),
 		newDown(st),
 		newStatus(st),
+		newAccess(st),
 	)
 	for _, c := range root.Commands() {
 		wrapArgs(c)

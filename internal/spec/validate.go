@@ -450,12 +450,8 @@ func checkAccess(r *Reporter, e *Environment, region Region, regionOK bool) {
 	seen := map[string]bool{}
 	for i, arn := range a.Admins {
 		ap := fmt.Sprintf("spec.access.admins[%d]", i)
-		if m := assumedRE.FindStringSubmatch(arn); m != nil {
-			r.Errorf(ap, "%q is an assumed-role session; access entries take the role itself: arn:%s:iam::%s:role/%s", arn, m[1], m[2], m[3])
-			continue
-		}
-		if !principalRE.MatchString(arn) {
-			r.Errorf(ap, "%q is not an IAM role or user ARN such as arn:aws:iam::123456789012:role/Admin", arn)
+		if msg := CheckPrincipal(arn); msg != "" {
+			r.Errorf(ap, "%s", msg)
 			continue
 		}
 		if regionOK && !strings.HasPrefix(arn, "arn:"+region.Partition+":") {
@@ -493,4 +489,16 @@ func checkTags(r *Reporter, e *Environment) {
 			r.Errorf(tp, "tag value %q may hold only letters, digits, spaces and _ . : / = + - @", v)
 		}
 	}
+}
+
+// CheckPrincipal says what is wrong with an IAM principal ARN for an access
+// entry, or "" when it is a role or user ARN.
+func CheckPrincipal(arn string) string {
+	if m := assumedRE.FindStringSubmatch(arn); m != nil {
+		return fmt.Sprintf("%q is an assumed-role session; access entries take the role itself: arn:%s:iam::%s:role/%s", arn, m[1], m[2], m[3])
+	}
+	if !principalRE.MatchString(arn) {
+		return fmt.Sprintf("%q is not an IAM role or user ARN such as arn:aws:iam::123456789012:role/Admin", arn)
+	}
+	return ""
 }

@@ -34,6 +34,9 @@ func (c *Cloud) Params() render.Params {
 	return p
 }
 
+// RoleARN is the ARN of an IAM role of this account.
+func (c *Cloud) RoleARN(name string) string { return roleARN(c, name) }
+
 func (c *Cloud) poll() time.Duration {
 	if c.Poll <= 0 {
 		return 10 * time.Second
