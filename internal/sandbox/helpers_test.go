@@ -45,6 +45,9 @@ func TestMain(m *testing.M) {
 // resets its latency, faults and counts when t ends.
 func sharedSandbox(t *testing.T) *Sandbox {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("sandbox: integration test, starts moto server (run without -short)")
+	}
 	if _, err := lookMoto(); err != nil {
 		t.Skipf("sandbox: %v", err)
 	}

@@ -7,11 +7,15 @@ import (
 	"time"
 )
 
-// ForTest starts a sandbox for t and stops it in t.Cleanup. It skips t when
+// ForTest starts a sandbox for t and stops it in t.Cleanup. It skips t under
+// -short, and when
 // moto_server is not on PATH (saying how to install it) and fails t on any
 // other start error. The sandbox's diagnostics go to t.Logf.
 func ForTest(t testing.TB, opts Options) *Sandbox {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("sandbox: integration test, starts moto server (run without -short)")
+	}
 	if _, err := lookMoto(); err != nil {
 		t.Skipf("sandbox: %v", err)
 	}
