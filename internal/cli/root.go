@@ -140,6 +140,8 @@ there is none.`,
 		newUp(st),
 		newDown(st),
 		newStatus(st),
+		newToken(st),
+		newKubeconfig(st),
 		newAccess(st),
 	)
 	for _, c := range root.Commands() {
