@@ -83,7 +83,7 @@ func newAccessList(st *IO) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			entries, err := sess.List(cmd.Context())
+			entries, err := sess.AccessEntries(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -136,8 +136,8 @@ func (s *Session) Grant(ctx context.Context, principal, level string, namespaces
 	return nil
 }
 
-// List returns every access entry of the cluster with its policies.
-func (s *Session) List(ctx context.Context) ([]AccessEntry, error) {
+// AccessEntries returns every access entry of the cluster with its policies.
+func (s *Session) AccessEntries(ctx context.Context) ([]AccessEntry, error) {
 	cluster := sdk.String(s.Cloud.Names().Cluster)
 	if _, err := s.AuthenticationMode(ctx); err != nil {
 		return nil, err

@@ -134,4 +134,26 @@
 // (InternalFailure, InternalError for EC2 and S3), which the SDK classifies as
 // retryable. The sandbox's own endpoints (/_sandbox/healthz, /_sandbox/calls)
 // and moto's (/moto-api/) are never faulted nor counted.
+//
+// # A Kubernetes control plane
+//
+// StartControlPlane (kube.go) runs a real etcd 3.5.35, kube-apiserver and
+// kube-controller-manager 1.33.13 on free loopback ports, each in a process
+// group of its own, from binaries hack/build-kube.sh builds into
+// ${EKSENV_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/eksenv}/bin/kube-1.33.13
+// (FindBinaries; ForTestControlPlane skips a test when they are missing). The
+// API server has a self-signed serving certificate for 127.0.0.1 made in Go
+// (CAData reports it base64 PEM, as EKS does), RBAC, service account keys,
+// the service range 10.96.0.0/16, a static admin token (AdminKubeconfig) and
+// a token webhook of the sandbox's that plays EKS's authenticator: it accepts
+// "k8s-aws-v1." + base64url(presigned STS GetCallerIdentity URL) when the URL
+// is for the sandbox's STS endpoint, signs x-k8s-aws-id, is at most 15
+// minutes old and expires within 15 (the header's value, the cluster name,
+// travels outside the URL and the signature is not checked), and maps it to
+// arn:aws:iam::ACCOUNT:user/moto in system:masters, the cluster creator's
+// admin access entry. StartWithControlPlane (or ForTestWithControlPlane)
+// starts a sandbox and a control plane together and sets the
+// ClusterEndpoint hook so that DescribeCluster of ControlPlaneOptions.ClusterName
+// reports the control plane. Cold start with the binaries built: a few
+// seconds, mostly the API server's post-start hooks.
 package sandbox
