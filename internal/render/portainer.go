@@ -317,6 +317,12 @@ func portainerIngress(e *spec.Environment) *networkingv1.Ingress {
 		albHealthcheckPath:  "/",
 		albTags:             spec.OwnerTagKey + "=" + e.Metadata.Name,
 	}
+	return albIngress(om, PortainerName, "https")
+}
+
+// albIngress is an Ingress of the alb class sending / to a Service port by
+// name; the annotations in om choose scheme, targets and health checks.
+func albIngress(om metav1.ObjectMeta, service, port string) *networkingv1.Ingress {
 	return &networkingv1.Ingress{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "Ingress"},
 		ObjectMeta: om,
@@ -327,7 +333,7 @@ func portainerIngress(e *spec.Environment) *networkingv1.Ingress {
 					Path:     "/",
 					PathType: ptr(networkingv1.PathTypePrefix),
 					Backend: networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{
-						Name: PortainerName, Port: networkingv1.ServiceBackendPort{Name: "https"},
+						Name: service, Port: networkingv1.ServiceBackendPort{Name: port},
 					}},
 				}},
 			}}}},

@@ -5,7 +5,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -294,21 +293,6 @@ func albTest(e *spec.Environment) []runtime.Object {
 		albHealthcheckPath: "/",
 		albTags:            spec.OwnerTagKey + "=" + e.Metadata.Name,
 	}
-	ing := &networkingv1.Ingress{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "Ingress"},
-		ObjectMeta: im,
-		Spec: networkingv1.IngressSpec{
-			IngressClassName: ptr(ALBIngressClass),
-			Rules: []networkingv1.IngressRule{{IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
-				Paths: []networkingv1.HTTPIngressPath{{
-					Path:     "/",
-					PathType: ptr(networkingv1.PathTypePrefix),
-					Backend: networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{
-						Name: name, Port: networkingv1.ServiceBackendPort{Name: "http"},
-					}},
-				}},
-			}}}},
-		},
-	}
+	ing := albIngress(im, name, "http")
 	return []runtime.Object{dep, svc, ing}
 }
