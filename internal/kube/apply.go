@@ -6,6 +6,8 @@ import (
 	"time"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -133,4 +135,47 @@ func toUnstructured(o runtime.Object) (*unstructured.Unstructured, error) {
 	unstructured.RemoveNestedField(u.Object, "status")
 	unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
 	return u, nil
+}
+
+// Delete removes obj (foreground, so dependents go first) and waits until it
+// is gone; an object already gone is fine.
+func (a *Applier) Delete(ctx context.Context, obj *unstructured.Unstructured, timeout time.Duration) error {
+	gvk := obj.GroupVersionKind()
+	m, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		if meta.IsNoMatchError(err) {
+			return nil // the kind is not served: nothing of it exists
+		}
+		return fmt.Errorf("%s %s: %w", gvk.Kind, obj.GetName(), err)
+	}
+	var ri dynamic.ResourceInterface = a.dyn.Resource(m.Resource)
+	if m.Scope.Name() == "namespace" {
+		ns := obj.GetNamespace()
+		if ns == "" {
+			ns = "default"
+		}
+		ri = a.dyn.Resource(m.Resource).Namespace(ns)
+	}
+	fg := metav1.DeletePropagationForeground
+	if err := ri.Delete(ctx, obj.GetName(), metav1.DeleteOptions{PropagationPolicy: &fg}); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("delete %s %s: %w", gvk.Kind, describeName(obj), err)
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		_, err := ri.Get(ctx, obj.GetName(), metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read %s %s: %w", gvk.Kind, describeName(obj), err)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s %s is still there %s after its deletion (a finalizer waits: check its controller); run down again, or with --force", gvk.Kind, describeName(obj), timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s %s to go: %w", gvk.Kind, describeName(obj), ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
