@@ -87,13 +87,22 @@ func (s *Session) objects() ([]*unstructured.Unstructured, error) {
 	return append(namespaces, out...), nil
 }
 
-// Up applies the CRDs, then every object.
-func (h Manifests) Up(ctx context.Context, s *Session) error {
+// connect builds the applier and checks, before anything is applied, that
+// the API server answers and accepts eksenv's token.
+func (h Manifests) connect(ctx context.Context, s *Session) (*kube.Applier, error) {
 	cfg, err := s.RESTConfig()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	a, err := kube.NewApplier(cfg)
+	if err := kube.Reach(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("%w; the AWS side is done: run eksenv up again once the cluster is reachable", err)
+	}
+	return kube.NewApplier(cfg)
+}
+
+// Up applies the CRDs, then every object.
+func (h Manifests) Up(ctx context.Context, s *Session) error {
+	a, err := h.connect(ctx, s)
 	if err != nil {
 		return err
 	}
@@ -121,11 +130,7 @@ func (h Manifests) Up(ctx context.Context, s *Session) error {
 // terminates) before everything else goes; with force a failed wait is
 // skipped and the rest left to the cluster's deletion and the sweep.
 func (h Manifests) Down(ctx context.Context, s *Session, force bool) error {
-	cfg, err := s.RESTConfig()
-	if err != nil {
-		return err
-	}
-	a, err := kube.NewApplier(cfg)
+	a, err := h.connect(ctx, s)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -178,4 +179,27 @@ func (a *Applier) Delete(ctx context.Context, obj *unstructured.Unstructured, ti
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// Reach checks that the API server answers and accepts the credentials,
+// naming which of the two failed.
+func Reach(ctx context.Context, cfg *rest.Config) error {
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("client for %s: %w", cfg.Host, err)
+	}
+	_, err = dc.RESTClient().Get().AbsPath("/apis").Do(ctx).Raw()
+	switch {
+	case err == nil:
+		return nil
+	case apierrors.IsUnauthorized(err):
+		return fmt.Errorf("the Kubernetes API server at %s refused eksenv's EKS token (401 Unauthorized): check that your IAM principal has an access entry (eksenv access list): %w", cfg.Host, err)
+	case apierrors.IsForbidden(err):
+		return fmt.Errorf("the Kubernetes API server at %s accepted eksenv's token but forbids it (403): grant your IAM principal admin access (eksenv access grant ARN): %w", cfg.Host, err)
+	}
+	var status apierrors.APIStatus
+	if errors.As(err, &status) {
+		return fmt.Errorf("the Kubernetes API server at %s answered %d: %w", cfg.Host, status.Status().Code, err)
+	}
+	return fmt.Errorf("cannot reach the Kubernetes API server at %s (is the endpoint reachable from here, or private only?): %w", cfg.Host, err)
 }
